@@ -12,7 +12,10 @@ from moto import mock_aws
 from jobwatch.sim.aws import fake_credentials_env
 from jobwatch.sim.brightdata import BrightDataSimulator
 from jobwatch.sim.slack import SlackReceiver
+from tests.support import atomic_moto
 from tests.support.harness import TOKEN, Aws, Harness
+
+atomic_moto.install()
 
 
 @pytest.fixture(autouse=True)
