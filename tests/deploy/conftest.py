@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from samapp import MAIN_PARAMETERS, SSM_PARAMETERS, Build, Stack, deploy, sam_build, tool
 
 from jobwatch.sim.aws import moto_server
+from tests.deploy.samapp import MAIN_PARAMETERS, SSM_PARAMETERS, Build, Stack, deploy, sam_build, tool
 
 _timings: dict[str, str] = {}
 

@@ -44,6 +44,19 @@ SSM_PARAMETERS = {
     "SlackWebhookName": "jobwatch-slack-webhook",
 }
 
+# The AWS calls the code makes. jobwatch.iam.REQUIRED_ACTIONS is to export this list; until it exists, this is
+# the contract's list.
+CONTRACT_ACTIONS = (
+    "dynamodb:Query",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:BatchGetItem",
+    "sns:Publish",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+)
+
 
 def tool(venv: str, name: str, dev_fallback: str) -> Path:
     """The binary of a tool that lives in its own virtual environment (see the Makefile's `tools` target).
@@ -231,6 +244,26 @@ def deploy(endpoint: str, build: Build, name: str, parameters: dict[str, str]) -
         outputs={output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])},
         physical_ids={s["LogicalResourceId"]: s["PhysicalResourceId"] for s in summaries if s["LogicalResourceId"]},
     )
+
+
+def required_actions() -> set[str]:
+    """The core's own list of the AWS actions it calls, or the contract's while the core does not export one."""
+    try:
+        from jobwatch.iam import REQUIRED_ACTIONS  # noqa: PLC0415 - optional until the core lands it
+    except ModuleNotFoundError as missing:
+        if missing.name != "jobwatch.iam":
+            raise
+        return set(CONTRACT_ACTIONS)
+    return set(REQUIRED_ACTIONS)
+
+
+def function_environment(stack: Stack) -> dict[str, str]:
+    """The deployed function's environment as Lambda hands it to the code: every value a string.
+
+    (moto keeps a Number parameter's value as a number where CloudFormation passes its string.)
+    """
+    configuration = stack.client("lambda").get_function_configuration(FunctionName=stack.physical_id("MonitorFunction"))
+    return {name: str(value) for name, value in configuration["Environment"]["Variables"].items()}
 
 
 def role_statements(stack: Stack, logical_id: str) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ from email.parser import Parser
 from pathlib import Path
 
 import pytest
-from samapp import REPO_ROOT, TEMPLATE, Build, tool_env
+
+from tests.deploy.samapp import REPO_ROOT, TEMPLATE, Build, tool_env
 
 pytestmark = pytest.mark.deploy
 

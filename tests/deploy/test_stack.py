@@ -14,20 +14,22 @@ import json
 from typing import Any
 
 import pytest
-from samapp import (
+
+from jobwatch import settings as jobwatch_settings
+from jobwatch import store as jobwatch_store
+from tests.deploy.samapp import (
     MAIN_PARAMETERS,
     REGION,
     REPO_ROOT,
     SSM_PARAMETERS,
     Stack,
     actions_of,
+    function_environment,
     put_secret,
+    required_actions,
     resources_of,
     role_statements,
 )
-
-from jobwatch import settings as jobwatch_settings
-from jobwatch import store as jobwatch_store
 
 pytestmark = [
     pytest.mark.deploy,
@@ -36,18 +38,6 @@ pytestmark = [
 ]
 
 ACCOUNT = "123456789012"  # moto's account
-# The AWS calls the code makes. jobwatch.iam.REQUIRED_ACTIONS is to export this list; until it exists, this is
-# the contract's list.
-CONTRACT_ACTIONS = (
-    "dynamodb:Query",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:BatchGetItem",
-    "sns:Publish",
-    "secretsmanager:GetSecretValue",
-    "ssm:GetParameter",
-)
 SECRET_READS = {"secretsmanager": "secretsmanager:GetSecretValue", "ssm": "ssm:GetParameter"}
 # What the role needs for the Lambda service rather than for the code: the function's logs, its traces
 # (Tracing: Active), its dead-letter queue, and the topic's customer managed key (SNS encrypts each message
@@ -61,26 +51,6 @@ PLATFORM_ACTIONS = {
     "kms:GenerateDataKey",
     "kms:Decrypt",
 }
-
-
-def required_actions() -> set[str]:
-    """The core's own list of the AWS actions it calls, or the contract's while the core does not export one."""
-    try:
-        from jobwatch.iam import REQUIRED_ACTIONS  # noqa: PLC0415 - optional until the core lands it
-    except ModuleNotFoundError as missing:
-        if missing.name != "jobwatch.iam":
-            raise
-        return set(CONTRACT_ACTIONS)
-    return set(REQUIRED_ACTIONS)
-
-
-def deployed_environment(stack: Stack) -> dict[str, str]:
-    """The function's environment as Lambda hands it to the code: every value a string.
-
-    (moto keeps a Number parameter's value as a number where CloudFormation would pass its string.)
-    """
-    configuration = stack.client("lambda").get_function_configuration(FunctionName=stack.physical_id("MonitorFunction"))
-    return {name: str(value) for name, value in configuration["Environment"]["Variables"].items()}
 
 
 def granted(statements: list[dict[str, Any]]) -> dict[str, set[str]]:
@@ -149,7 +119,7 @@ def test_table_is_the_one_the_store_queries(stack: Stack) -> None:
 
 def test_function_gets_every_required_setting_and_they_parse(stack: Stack) -> None:
     # Given
-    environment = deployed_environment(stack)
+    environment = function_environment(stack)
     # When
     settings = jobwatch_settings.load_settings(environment)
     # Then
@@ -226,7 +196,7 @@ def test_ssm_backend_reads_parameters_and_no_secrets(ssm_stack: Stack) -> None:
     parameter_arns = {ssm.get_parameter(Name=name)["Parameter"]["ARN"] for name in names}
     # When
     grants = granted(role_statements(ssm_stack, "MonitorFunctionRole"))
-    environment = deployed_environment(ssm_stack)
+    environment = function_environment(ssm_stack)
     # Then
     assert "secretsmanager:GetSecretValue" not in grants
     assert set(grants) == (required_actions() - {"secretsmanager:GetSecretValue"}) | PLATFORM_ACTIONS
