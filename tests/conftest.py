@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import boto3
@@ -16,6 +17,10 @@ from tests.support import atomic_moto
 from tests.support.harness import TOKEN, Aws, Harness
 
 atomic_moto.install()
+# Powertools reads these when jobwatch.handler is imported, which may happen at collection time.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Jobwatch")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "jobwatch")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 def moto_server() -> Iterator[str]:
     """Run moto's threaded server on 127.0.0.1 (ephemeral port) and yield its endpoint ``http://127.0.0.1:PORT``.
 
-    moto is imported here, not at module level, so the Lambda package never needs it.
+    moto keeps its state per process, not per server: the state is reset on entry and on exit, so each
+    server starts empty. moto is imported here, not at module level, so the Lambda package never needs it.
     """
     from moto.server import ThreadedMotoServer  # noqa: PLC0415 - test-only dependency, imported lazily
 
@@ -18,9 +19,18 @@ def moto_server() -> Iterator[str]:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
+        endpoint = f"http://{host}:{port}"
+        _reset(endpoint)
+        yield endpoint
+        _reset(endpoint)
     finally:
         server.stop()
+
+
+def _reset(endpoint: str) -> None:
+    import urllib3  # noqa: PLC0415
+
+    urllib3.request("POST", f"{endpoint}/moto-api/reset", timeout=10, retries=False)
 
 
 def fake_credentials_env() -> dict[str, str]:
