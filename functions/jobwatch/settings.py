@@ -71,7 +71,8 @@ def _number(kind: Callable[[str], T], low: float, high: float) -> Callable[[str,
         try:
             value = kind(raw)
         except ValueError:
-            raise ConfigError(f"{variable}={raw!r} is not a {kind.__name__}: set a number") from None
+            noun = "a whole number" if kind is int else "a number"
+            raise ConfigError(f"{variable}={raw!r} is not {noun}: set {noun}, as in the README's table") from None
         if not low <= float(value) <= high:  # type: ignore[arg-type]
             raise ConfigError(f"{variable}={raw!r} is out of range: use a value from {low:g} to {high:g}")
         return value
