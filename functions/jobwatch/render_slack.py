@@ -50,11 +50,22 @@ def group_message(alerts: Sequence[Alert]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [_header(head)]
     blocks.append(_section("*By event:* " + ", ".join(f"{escape(k)} ×{n}" for k, n in kinds)))
     blocks.append(_section("*By collector:* " + ", ".join(f"{escape(clip(c, 60))} ×{n}" for c, n in collectors[:20])))
-    lines = [f"{EMOJI[a.severity]} {escape(title(a))}" for a in worst[:GROUP_LISTED]]
-    if len(worst) > GROUP_LISTED:
-        lines.append(f"… and {len(worst) - GROUP_LISTED} more (`jobwatch list` shows them all)")
-    blocks.append(_section("\n".join(lines)))
+    blocks.append(_section(_listing(worst)))
     return _envelope(escape(head), blocks)
+
+
+def _listing(worst: Sequence[Alert]) -> str:
+    """The worst jobs, as many as fit one section (escaping can quadruple a label), and the rest counted."""
+    lines: list[str] = []
+    room = SECTION_LIMIT - 80  # the closing "… and N more" line always fits
+    for alert in worst[:GROUP_LISTED]:
+        line = f"{EMOJI[alert.severity]} {escape(title(alert))}"
+        if lines and sum(len(x) + 1 for x in lines) + len(line) > room:
+            break
+        lines.append(line)
+    if len(worst) > len(lines):
+        lines.append(f"… and {len(worst) - len(lines)} more (`jobwatch list` shows them all)")
+    return "\n".join(lines)
 
 
 def _envelope(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:

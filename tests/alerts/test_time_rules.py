@@ -5,7 +5,7 @@ from __future__ import annotations
 from jobwatch.records import COLLECTOR_PREFIX
 from jobwatch.sim.brightdata import lifecycle
 from tests.alerts.channels import RecordingSns, assert_transcript
-from tests.alerts.conftest import at
+from tests.alerts.scenarios import at
 from tests.support.harness import Harness
 
 SLOW = "c_slowcollector01"
