@@ -1,9 +1,11 @@
-"""`sam build` makes what Lambda needs, without Docker: the package alone in the function, every pinned
+"""The template passes the linters that live in their own virtual environments (sam validate --lint, checkov),
+and `sam build` makes what Lambda needs without Docker: the package alone in the function, every pinned
 dependency in the layer, built for python3.12 on x86_64 whatever the local interpreter is."""
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.samapp import REPO_ROOT, TEMPLATE, Build, tool_env
+from tests.deploy.samapp import REPO_ROOT, TEMPLATE, Build, tool, tool_env
 
 pytestmark = pytest.mark.deploy
 
@@ -156,3 +158,19 @@ def test_everything_the_handler_imports_is_in_the_function_or_the_layer(build: B
     assert not missing, f"the handler reaches jobwatch modules the artifact lacks: {sorted(missing)}"
     absent = sorted(top for top in third_party if _module_file(site, top) is None and not (site / top).is_dir())
     assert not absent, f"the handler imports {absent} but RuntimeLayer does not provide them"
+
+
+def test_checkov_finds_nothing_that_is_not_suppressed_with_a_reason() -> None:
+    # Given
+    checkov = tool(".venv-checkov", "checkov", "/tmp/v-ck/bin/checkov")
+    command = [str(checkov), "--framework", "cloudformation", "-f", str(TEMPLATE), "--compact", "--skip-download"]
+    # When
+    result = subprocess.run([*command, "-o", "json"], check=False, capture_output=True, text=True, env=tool_env())
+    report = json.loads(result.stdout)
+    # Then
+    assert report["summary"]["failed"] == 0, [c["check_id"] for c in report["results"]["failed_checks"]]
+    assert report["summary"]["parsing_errors"] == 0
+    assert report["summary"]["passed"] > 0
+    for check in report["results"]["skipped_checks"]:
+        reason = check["check_result"].get("suppress_comment", "")
+        assert len(reason) > 40, f"{check['check_id']} on {check['resource']} is suppressed without a reason"
