@@ -96,18 +96,15 @@ def _judge_and_store(
     alerts = [_explain(alert, client, ctl) for alert in decision.alerts]
     channels = _channels(rules.channels, ctl.settings.channels)
     pending = dict(record.pending)
-    history = list(record.history)
-    for alert in alerts:
-        if alert.muted:
-            history.append(history_entry(alert, delivered=(), muted=True))
-        else:
-            pending[alert.alert_id] = PendingAlert(alert, channels)
-    changed = snapshot != record.snapshot or decision.state != record.state or bool(alerts)
+    pending.update({a.alert_id: PendingAlert(a, channels) for a in alerts if not a.muted})
+    muted = [history_entry(a, delivered=(), muted=True) for a in alerts if a.muted]
+    moved = record.snapshot is None or snapshot.material() != record.snapshot.material()
+    changed = moved or decision.state != record.state or bool(alerts)
     after = record.evolve(
         snapshot=snapshot,
         state=decision.state,
         pending=pending,
-        history=record.with_history(*history[len(record.history) :]),
+        history=record.with_history(*muted),
         polled_at=now,
         last_error=None,
         collector=snapshot.collector or record.collector,

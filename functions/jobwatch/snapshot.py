@@ -80,6 +80,10 @@ class JobSnapshot:
         """When the job started running (or was created, if it has not started), if Bright Data said."""
         return parse_time(self.started) or parse_time(self.created)
 
+    def material(self) -> dict[str, Any]:
+        """The fields whose change is worth a write: all but the clock-driven running times."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("job_time_ms", "queue_time_ms")}
+
     def to_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}
 

@@ -115,3 +115,26 @@ def test_healthy_jobs_alert_nothing_and_capitalised_keys_are_read(harness: Harne
     item = harness.item(HEALTHY)
     assert item["snapshot"]["status"] == "done" and item["snapshot"]["success_rate"] == 1.0
     assert "active" not in item
+
+
+def test_a_running_job_whose_only_change_is_its_running_time_costs_no_write(harness: Harness) -> None:
+    # Given a running job already polled once
+    running = {"status": "running", "inputs": 100, "success": 50, "fails": 0}
+    harness.bd.add_job("j_tickingjob01", [running])
+    harness.track("j_tickingjob01")
+    harness.run()
+    writes: list[str] = []
+    harness.store._client.meta.events.register(
+        "before-parameter-build.dynamodb.UpdateItem", lambda params, **_: writes.append(params["Key"]["job_id"]["S"])
+    )
+
+    # When Bright Data reports only a longer job_time on the next polls
+    for elapsed in (60_000, 120_000):
+        harness.bd.set_state("j_tickingjob01", {**running, "job_time": elapsed})
+        assert harness.run().polled == 1
+
+    # Then the job's item was not rewritten (the next material change will carry the new time)
+    assert "j_tickingjob01" not in writes
+    harness.bd.set_state("j_tickingjob01", {**running, "success": 60, "job_time": 180_000})
+    assert harness.run().changed == 1
+    assert writes == ["j_tickingjob01"]
