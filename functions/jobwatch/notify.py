@@ -17,11 +17,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from urllib3.util.retry import Retry
 
 from jobwatch import render_email, render_slack
-from jobwatch.alerts import Alert
+from jobwatch.alerts import SCHEMA_VERSION, Alert
 from jobwatch.brightdata import parse_retry_after
+from jobwatch.facts import worst_first
 
 IAM_ACTIONS = ("sns:Publish",)
 SLACK_DEFAULT_RETRY_AFTER = 30.0  # a 429 without Retry-After: hold off this long
+# SNS takes at most 256 KiB per publish, subject and attributes included (4 KiB kept for those); the body
+# carries the JSON document five times, once per machine protocol.
+SNS_MESSAGE_LIMIT = 256 * 1024 - 4096
 
 
 @dataclass(frozen=True)
@@ -147,34 +151,37 @@ class SnsNotifier:
             attributes["collector"] = alert.collector
         if alert.job_id:
             attributes["job_id"] = alert.job_id
-        return self._publish(render_email.subject(alert), render_email.body(alert), alert.to_dict(), attributes)
+        message = _message(render_email.body(alert), alert.to_dict())
+        return self._publish(render_email.subject(alert), message, attributes)
 
     def send_group(self, alerts: Sequence[Alert]) -> Delivery:
-        document = {
-            "schema_version": alerts[0].to_dict()["schema_version"],
-            "kind": "group",
-            "alerts": [a.to_dict() for a in alerts],
-        }
-        worst = min(alerts, key=lambda a: ["critical", "warning", "resolved", "info"].index(a.severity.value))
-        attributes = {"event_type": "group", "severity": worst.severity.value}
-        return self._publish(render_email.group_subject(alerts), render_email.group_body(alerts), document, attributes)
+        """One message for many alerts: the worst first, as many as fit SNS's size limit, the rest counted."""
+        ordered = worst_first(alerts)
+        text = render_email.group_body(alerts)
+        docs = [a.to_dict() for a in ordered]
+        keep = len(docs)
+        while True:
+            document = {
+                "schema_version": SCHEMA_VERSION,
+                "kind": "group",
+                "count": len(docs),
+                "left_out": len(docs) - keep,
+                "alerts": docs[:keep],
+            }
+            message = _message(text, document)
+            size = len(message.encode())
+            if size <= SNS_MESSAGE_LIMIT or keep == 0:
+                break
+            keep = min(keep - 1, keep * SNS_MESSAGE_LIMIT // size)
+        attributes = {"event_type": "group", "severity": ordered[0].severity.value}
+        return self._publish(render_email.group_subject(alerts), message, attributes)
 
-    def _publish(self, subject: str, text: str, document: dict[str, Any], attributes: dict[str, str]) -> Delivery:
-        doc = json.dumps(document, sort_keys=True)
-        message = {
-            "default": text,
-            "email": text,
-            "email-json": doc,
-            "sqs": doc,
-            "lambda": doc,
-            "http": doc,
-            "https": doc,
-        }
+    def _publish(self, subject: str, message: str, attributes: dict[str, str]) -> Delivery:
         try:
             self._client.publish(
                 TopicArn=self._topic_arn,
                 Subject=subject,
-                Message=json.dumps(message),
+                Message=message,
                 MessageStructure="json",
                 MessageAttributes={k: {"DataType": "String", "StringValue": v[:256]} for k, v in attributes.items()},
             )
@@ -183,3 +190,10 @@ class SnsNotifier:
         except BotoCoreError as exc:
             return retry_later(f"SNS publish failed ({type(exc).__name__})")
         return DELIVERED
+
+
+def _message(text: str, document: dict[str, Any]) -> str:
+    """The MessageStructure=json body: readable text for email, the JSON document for every machine protocol."""
+    doc = json.dumps(document, sort_keys=True)
+    protocols = ("email-json", "sqs", "lambda", "http", "https")
+    return json.dumps({"default": text, "email": text, **dict.fromkeys(protocols, doc)})

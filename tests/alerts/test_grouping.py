@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jobwatch.notify import SNS_MESSAGE_LIMIT
 from jobwatch.sim.brightdata import BrightDataSimulator
 from jobwatch.sim.slack import MAX_BLOCKS, MAX_HEADER_TEXT, MAX_SECTION_TEXT, SlackReceiver
 from tests.alerts.channels import assert_transcript, install
@@ -79,7 +80,7 @@ def test_a_grouped_message_with_huge_labels_still_fits_and_counts_the_rest(
 ) -> None:
     # Given the same outage where every job carries a 1,000-character label full of mrkdwn specials
     harness = grouped_harness(aws, bd, slack)
-    install(harness)
+    recorder = install(harness)
     add_outage(harness, label="<&>" * 334)
 
     # When they all fail in one run
@@ -94,3 +95,12 @@ def test_a_grouped_message_with_huge_labels_still_fits_and_counts_the_rest(
     shown = sum(line.startswith("🔴 Job") for line in listed)
     assert 0 < shown < 20
     assert listed[-1] == f"… and {40 - shown} more (`jobwatch list` shows them all)"
+    # And SNS accepted one message within its size limit: the worst alerts in full, the rest counted
+    [published] = recorder.published
+    assert len(published["Message"].encode()) <= SNS_MESSAGE_LIMIT
+    [received] = harness.aws.sns_messages()
+    doc = received["doc"]
+    kept = len(doc["alerts"])
+    assert 0 < kept < 40 and (doc["count"], doc["left_out"]) == (40, 40 - kept)
+    assert [a["job_id"] for a in doc["alerts"]] == [f"j_outage{n:04d}" for n in range(kept)]
+    assert all(harness.item(f"j_outage{n:04d}")["pending"] == {} for n in range(40))
