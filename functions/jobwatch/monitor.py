@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -48,6 +49,7 @@ class RunSummary:
     sent: int = 0
     delivery_failures: int = 0
     abandoned: int = 0
+    ack_failures: int = 0  # deliveries whose acknowledging write failed: they may be sent again
     errors: int = 0
     left_over: int = 0
     skipped: int = 0
@@ -74,8 +76,10 @@ def run(
     clock: Callable[[], float] = time.time,
     remaining_seconds: Callable[[], float] = lambda: 900.0,
     run_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
-    """Poll the due active jobs (or just `job_ids`), store snapshots and alerts, deliver, and summarize."""
+    """Poll the due active jobs (or just `job_ids`), store snapshots and alerts, deliver, and summarize.
+    `progress(done, total)` is called from the worker threads after each job (the CLI's progress line)."""
     started = time.monotonic()
     settings, store = monitor.settings, monitor.store
     summary = RunSummary(run_id=run_id or uuid.uuid4().hex[:12])
@@ -96,7 +100,7 @@ def run(
     records = _rotate(records, me.meta.get("cursor"))
     summary.concurrency = _concurrency(me, settings)
     with ThreadPoolExecutor(max_workers=summary.concurrency, thread_name_prefix="poll") as pool:
-        outcomes = list(pool.map(lambda r: _poll_safely(r, monitor, ctl), records))
+        outcomes = list(pool.map(_counted(lambda r: _poll_safely(r, monitor, ctl), len(records), progress), records))
     _count(summary, outcomes)
     summary.rate_limited = ctl.stop_reason in ("rate_limited", "rate_limited_wait")
     summary.token_rejected = ctl.stop_reason == "token_rejected"
@@ -108,9 +112,25 @@ def run(
         holders.append(me_now)
     report = deliver_all(holders, monitor.notifiers, store, ctl.run_id, clock, settings.group_limit, settings.ttl_days)
     summary.sent, summary.delivery_failures, summary.abandoned = report.sent, report.failed, report.abandoned
+    summary.ack_failures = report.ack_failures
     summary.duration_ms = int((time.monotonic() - started) * 1000)
     logger.info("run finished", **summary.to_dict())
     return summary
+
+
+def _counted(
+    poll: Callable[[JobRecord], JobOutcome], total: int, progress: Callable[[int, int], None] | None
+) -> Callable[[JobRecord], JobOutcome]:
+    if progress is None:
+        return poll
+    done = itertools.count(1)  # next() on a count is atomic: no two workers report the same number
+
+    def counted(record: JobRecord) -> JobOutcome:
+        outcome = poll(record)
+        progress(next(done), total)
+        return outcome
+
+    return counted
 
 
 def _poll_safely(record: JobRecord, monitor: Monitor, ctl: RunControl) -> JobOutcome:
