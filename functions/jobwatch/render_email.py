@@ -22,9 +22,11 @@ def group_subject(alerts: Sequence[Alert]) -> str:
 
 
 def body(alert: Alert) -> str:
-    lines = [f"[{alert.severity.value.upper()}] {title(alert)}", ""]
-    width = max((len(name) for name, _ in facts(alert)), default=0) + 2
-    lines += [f"{name + ':':<{width}}{value}" for name, value in facts(alert)]
+    lines = [f"[{alert.severity.value.upper()}] {title(alert)}"]
+    named = facts(alert)
+    width = max((len(name) for name, _ in named), default=0) + 2
+    if named:  # the monitor's own alerts (token rejected) have no job facts
+        lines += ["", *(f"{name + ':':<{width}}{value}" for name, value in named)]
     errors = error_lines(alert)
     if errors:
         lines += ["", "Why it failed (per-input errors):", *(f"  - {line}" for line in errors)]
