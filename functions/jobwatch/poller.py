@@ -179,6 +179,7 @@ def _not_found(record: JobRecord, store: Store, ctl: RunControl) -> JobOutcome:
         old_status=record.snapshot.status if record.snapshot else None,
         snapshot=record.snapshot,
         label=record.label,
+        job_url=_job_url(ctl, record.job_id, record.collector),
         muted=rules.muted(now),
     )
     pending = dict(record.pending)
