@@ -1,0 +1,7 @@
+"""`python -m jobwatch` runs the command line."""
+
+import sys
+
+from jobwatch.cli import main
+
+sys.exit(main())
