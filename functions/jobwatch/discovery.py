@@ -28,7 +28,10 @@ def discover(client: BrightDataClient, store: Store, ctl: RunControl, records: l
     for collector in sorted(ctl.collector_rules):
         if ctl.stopped or not ctl.time_left():
             break
-        listed = _list_recent(client, ctl, collector)
+        try:
+            listed = _list_recent(client, ctl, collector)
+        except _ListingRefusedError:
+            break
         candidates = [job_id for job_id in listed if job_id not in known]
         if not candidates:
             continue
@@ -44,6 +47,10 @@ def discover(client: BrightDataClient, store: Store, ctl: RunControl, records: l
                 found += 1
                 logger.info("discovered a new job of a watched collector", job_id=job_id, collector=collector)
     return found
+
+
+class _ListingRefusedError(Exception):
+    """Listing a collector's jobs answered 401/403: no more listing this run."""
 
 
 def _list_recent(client: BrightDataClient, ctl: RunControl, collector: str) -> list[str]:
@@ -62,9 +69,10 @@ def _list_recent(client: BrightDataClient, ctl: RunControl, collector: str) -> l
                 )
             return ids
         except TokenRejectedError:
-            if ctl.stop("token_rejected"):
-                logger.error("Bright Data rejected the API token while listing jobs", collector=collector)
-            return ids
+            # Not ctl.stop(): a refused listing must not keep tracked jobs from being polled. If the token is bad,
+            # the first poll gets its own 401 and stops the run there (and raises the token alert).
+            logger.error("Bright Data refused to list jobs (401/403); no discovery this run", collector=collector)
+            raise _ListingRefusedError from None
         except (BrightDataError, BadResponseError) as exc:
             logger.warning(
                 "listing a collector's jobs failed; trying again next run", collector=collector, error=str(exc)
