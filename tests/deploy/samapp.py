@@ -135,19 +135,26 @@ def sam_build(sam: Path) -> Build:
     target = BUILD_CACHE / digest
     if (target / ".complete").exists():
         return Build(target, 0.0, cached=True)
-    if BUILD_CACHE.exists():
-        shutil.rmtree(BUILD_CACHE)  # builds of older inputs are of no further use
-    scratch = BUILD_CACHE / f"{digest}.partial"
+    BUILD_CACHE.mkdir(parents=True, exist_ok=True)
+    for old in BUILD_CACHE.iterdir():  # builds of older inputs are of no further use
+        if (old / ".complete").exists():
+            shutil.rmtree(old, ignore_errors=True)
+    scratch = BUILD_CACHE / f"{digest}.{os.getpid()}.partial"
     started = time.monotonic()
     command = [str(sam), "build", "--template-file", str(TEMPLATE), "--build-dir", str(scratch)]
     result = subprocess.run(
         command, check=False, cwd=REPO_ROOT, env=tool_env(), capture_output=True, text=True, timeout=900
     )
     if result.returncode != 0:
+        shutil.rmtree(scratch, ignore_errors=True)
         raise RuntimeError(f"sam build failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    scratch.rename(target)
-    (target / ".complete").write_text(f"{time.monotonic() - started:.1f}\n")
-    return Build(target, time.monotonic() - started, cached=False)
+    seconds = time.monotonic() - started
+    (scratch / ".complete").write_text(f"{seconds:.1f}\n")
+    try:
+        scratch.rename(target)
+    except OSError:  # another test run finished the same build first: use that one
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Build(target, seconds, cached=False)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
