@@ -264,13 +264,18 @@ def required_actions() -> set[str]:
     return set(REQUIRED_ACTIONS)
 
 
+def function_configuration(stack: Stack) -> dict[str, Any]:
+    """The deployed monitor function as Lambda's GetFunctionConfiguration describes it."""
+    return dict(stack.client("lambda").get_function_configuration(FunctionName=stack.physical_id("MonitorFunction")))
+
+
 def function_environment(stack: Stack) -> dict[str, str]:
     """The deployed function's environment as Lambda hands it to the code: every value a string.
 
     (moto keeps a Number parameter's value as a number where CloudFormation passes its string.)
     """
-    configuration = stack.client("lambda").get_function_configuration(FunctionName=stack.physical_id("MonitorFunction"))
-    return {name: str(value) for name, value in configuration["Environment"]["Variables"].items()}
+    variables = function_configuration(stack)["Environment"]["Variables"]
+    return {name: str(value) for name, value in variables.items()}
 
 
 def role_statements(stack: Stack, logical_id: str) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ from tests.deploy.samapp import (
     Build,
     Stack,
     actions_of,
+    function_configuration,
     function_environment,
     load_template,
     put_secret,
@@ -142,12 +143,13 @@ def subscribe_queue(stack: Stack) -> str:
     return url
 
 
-def lambda_environment(stack: Stack, layout: dict[str, Path], endpoints: dict[str, str]) -> dict[str, str]:
-    """What Lambda's python runtime sets, plus the deployed function's own environment.
+def lambda_environment(
+    stack: Stack, function: dict[str, Any], layout: dict[str, Path], endpoints: dict[str, str]
+) -> dict[str, str]:
+    """What Lambda's python runtime sets for the deployed `function`, plus the function's own environment.
 
     `endpoints`: the Runtime API's host:port, the AWS endpoint URL, the X-Ray daemon's host:port and Bright Data's URL.
     """
-    name = stack.physical_id("MonitorFunction")
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -159,9 +161,9 @@ def lambda_environment(stack: Stack, layout: dict[str, Path], endpoints: dict[st
         "LAMBDA_RUNTIME_DIR": str(layout["runtime"]),
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
         "AWS_LAMBDA_RUNTIME_API": endpoints["runtime_api"],
-        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_NAME": function["FunctionName"],
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function["MemorySize"]),
         "AWS_LAMBDA_LOG_GROUP_NAME": stack.physical_id("MonitorLogGroup"),
         "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]runtimetest",
         "AWS_REGION": REGION,
@@ -187,9 +189,7 @@ def container(stack: Stack, build: Build, tmp_path_factory: pytest.TempPathFacto
         "layer": extract(build.zip("layer"), root / "opt") / "python",
         "runtime": install_runtime_client(root / "var" / "runtime"),
     }
-    handler = stack.client("lambda").get_function_configuration(FunctionName=stack.physical_id("MonitorFunction"))[
-        "Handler"
-    ]
+    function = function_configuration(stack)
     recorder = RecordingMotoEndpoint()
     traces = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     traces.bind(("127.0.0.1", 0))
@@ -198,7 +198,7 @@ def container(stack: Stack, build: Build, tmp_path_factory: pytest.TempPathFacto
         BrightDataSimulator(token=TOKEN) as bd,
         SlackReceiver() as slack,
         recorder as aws_endpoint,
-        RuntimeApi(stack.outputs["MonitorFunctionArn"]) as api,
+        RuntimeApi(function["FunctionArn"], timeout_seconds=function["Timeout"]) as api,
     ):
         secrets = stack.client("secretsmanager")
         put_secret(secrets, MAIN_PARAMETERS["BrightDataTokenName"], TOKEN)
@@ -210,12 +210,12 @@ def container(stack: Stack, build: Build, tmp_path_factory: pytest.TempPathFacto
             "xray": f"{xray_host}:{xray_port}",
             "brightdata": bd.url,
         }
-        env = lambda_environment(stack, layout, endpoints)
+        env = lambda_environment(stack, function, layout, endpoints)
         log = root / "function.log"
         with log.open("wb") as sink:
             # -S: no site-packages, so only the three directories above can be imported from.
             process = subprocess.Popen(
-                [sys.executable, "-S", "-m", "awslambdaric", handler],
+                [sys.executable, "-S", "-m", "awslambdaric", function["Handler"]],
                 cwd=layout["task"],
                 env=env,
                 stdout=sink,
