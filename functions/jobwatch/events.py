@@ -34,6 +34,8 @@ def publish_metrics(metrics: Metrics, summary: RunSummary) -> None:
         "AlertsSent": summary.sent,
         "DeliveryFailures": summary.delivery_failures,
         "DeliveryAbandoned": summary.abandoned,
+        "AckFailures": summary.ack_failures,
+        "StateWriteFailures": summary.state_write_failures,
         "JobsLeftOver": summary.left_over,
         "JobsDiscovered": summary.discovered,
         "RateLimitedRuns": int(summary.rate_limited),

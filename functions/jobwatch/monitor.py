@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
 from jobwatch.alerts import Alert, Kind, Severity
 from jobwatch.brightdata import BrightDataClient
@@ -50,6 +51,7 @@ class RunSummary:
     delivery_failures: int = 0
     abandoned: int = 0
     ack_failures: int = 0  # deliveries whose acknowledging write failed: they may be sent again
+    state_write_failures: int = 0  # the monitor's own item (backoff, cursor) could not be written
     errors: int = 0
     left_over: int = 0
     skipped: int = 0
@@ -208,11 +210,12 @@ def _remember_run(
     left = next((o.job_id for o in outcomes if o.result == "left_over"), None)
     meta["cursor"] = left if ctl.stop_reason != "token_rejected" else meta.get("cursor")
     pending = dict(me.pending)
+    new_alerts = 0
     if summary.token_rejected and not meta.get("token_rejected"):
         alert = _token_alert(int(meta.get("token_alerts", 0)) + 1, now)
         pending[alert.alert_id] = PendingAlert(alert, ctl.settings.channels)
         meta.update(token_rejected=True, token_alerts=int(meta.get("token_alerts", 0)) + 1)
-        summary.alerts += 1
+        new_alerts = 1
     elif summary.polled and meta.get("token_rejected"):
         meta["token_rejected"] = False
         logger.info("Bright Data accepts the API token again")
@@ -222,9 +225,18 @@ def _remember_run(
     after = me.evolve(meta=meta, pending=pending)
     if pending:
         after = after.evolve(lease_owner=ctl.run_id, lease_until=ctl.lease_until())
-    if not store.save(me, after, ctl.run_id, now):
+    try:
+        saved = store.save(me, after, ctl.run_id, now)
+    except (ClientError, BotoCoreError) as exc:
+        # The jobs' own writes and deliveries stand; what is lost is this run's memory (backoff, cursor, the
+        # token alert), which the next run rebuilds from what it meets. Deliveries must not wait on it.
+        logger.error("could not update the monitor item; the run goes on", error=type(exc).__name__)
+        summary.state_write_failures += 1
+        return None
+    if not saved:
         logger.info("another run updated the monitor item first")
         return None
+    summary.alerts += new_alerts
     return after.evolve(version=me.version + 1)
 
 

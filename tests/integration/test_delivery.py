@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tests.support.harness import Harness
+from jobwatch.records import MONITOR_KEY
+from jobwatch.sim.brightdata import BrightDataSimulator
+from jobwatch.sim.slack import SlackReceiver
+from tests.support.harness import Aws, Harness
 
 JOB = "j_deliveryjob01"
 
@@ -128,3 +132,33 @@ def test_two_runs_at_once_never_send_an_alert_twice(harness: Harness) -> None:
     for n in range(30):
         item = harness.item(f"j_overlap{n:05d}")
         assert item["pending"] == {} and len(item["history"]) == 1
+
+
+def test_a_failed_write_of_the_monitor_item_loses_no_alert_and_fails_no_run(
+    aws: Aws, bd: BrightDataSimulator, slack: SlackReceiver
+) -> None:
+    # Given a failed job, then (one poll at a time) a Bright Data 429 the run must remember on the monitor's item
+    harness = Harness.build(aws, bd, slack, JOBWATCH_CONCURRENCY="1")
+    _failed_job(harness)
+    harness.bd.add_job("j_deliveryjob02", [{"status": "running", "inputs": 10, "success": 1}])
+    harness.track("j_deliveryjob02")
+    harness.bd.fail_next(429, path_prefix="/dca/log/j_deliveryjob02")
+    table = harness.store._client
+
+    def refuse_monitor_item(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"]["job_id"]["S"] == MONITOR_KEY:
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "UpdateItem")
+
+    table.meta.events.register("before-parameter-build.dynamodb.UpdateItem", refuse_monitor_item)
+    try:
+        # When the run cannot write the monitor item
+        summary = harness.run()
+    finally:
+        table.meta.events.unregister("before-parameter-build.dynamodb.UpdateItem", refuse_monitor_item)
+
+    # Then the job's alert still went out on both channels, and the lost write is counted, not raised
+    assert (summary.rate_limited, summary.state_write_failures, summary.sent) == (True, 1, 2)
+    assert harness.slack_kinds() == [f"{JOB}/job_failed/1"]
+    assert harness.sns_alert_ids() == [f"{JOB}/job_failed/1"]
+    assert harness.item(JOB)["pending"] == {}
+    assert harness.store.get(MONITOR_KEY) is None
