@@ -85,7 +85,8 @@ def _fetch(record: JobRecord, client: BrightDataClient, store: Store, ctl: RunCo
 def _judge_and_store(
     record: JobRecord, snapshot: JobSnapshot, client: BrightDataClient, store: Store, ctl: RunControl, now: float
 ) -> JobOutcome:
-    rules = ctl.rules_for(record)
+    # A job tracked by hand learns its collector from its first snapshot: that poll is judged by its rules too.
+    rules = ctl.rules_for(record.evolve(collector=snapshot.collector or record.collector))
     job_ctx = JobContext(
         job_id=record.job_id,
         label=record.label,
