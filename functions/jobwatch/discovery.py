@@ -21,10 +21,10 @@ logger = Logger(child=True)
 MAX_PAGES = 40  # 20,000 jobs per collector and look-back window; the API runs at most 1,000 at once
 
 
-def discover(client: BrightDataClient, store: Store, ctl: RunControl, records: list[JobRecord]) -> int:
-    """Track the new jobs of every watched collector; append them to `records` so this run polls them too."""
-    found = 0
-    known = {r.job_id for r in records}
+def discover(client: BrightDataClient, store: Store, ctl: RunControl, known: set[str]) -> list[JobRecord]:
+    """Track the new jobs of every watched collector (`known`: ids already tracked); return them for this run."""
+    found: list[JobRecord] = []
+    known = set(known)
     for collector in sorted(ctl.collector_rules):
         if ctl.stopped or not ctl.time_left():
             break
@@ -42,9 +42,8 @@ def discover(client: BrightDataClient, store: Store, ctl: RunControl, records: l
                 continue
             fields = {"collector": collector, "tracked_at": now, "source": "discovery"}
             if store.create_job(job_id, fields):
-                records.append(JobRecord(job_id=job_id, collector=collector, tracked_at=now, source="discovery"))
+                found.append(JobRecord(job_id=job_id, collector=collector, tracked_at=now, source="discovery"))
                 known.add(job_id)
-                found += 1
                 logger.info("discovered a new job of a watched collector", job_id=job_id, collector=collector)
     return found
 

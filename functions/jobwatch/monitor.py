@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -93,16 +93,13 @@ def run(
     if now < wait_until:
         ctl.stop("rate_limited_wait")
         logger.info("still inside Bright Data's Retry-After; only delivering pending alerts", until=iso(wait_until))
+    cursor = me.meta.get("cursor")
     if job_ids is None:
-        records = list(store.active_jobs())
-        if not ctl.stopped:
-            summary.discovered = discover(monitor.brightdata, store, ctl, records)
+        pages: Iterable[list[JobRecord]] = store.active_job_pages(cursor if isinstance(cursor, str) else None)
     else:
-        records = _on_demand(store, job_ids, now, summary)
-    records = _rotate(records, me.meta.get("cursor"))
+        pages = [_rotate(_on_demand(store, job_ids, now, summary), cursor)]
     summary.concurrency = _concurrency(me, settings)
-    with ThreadPoolExecutor(max_workers=summary.concurrency, thread_name_prefix="poll") as pool:
-        outcomes = list(pool.map(_counted(lambda r: _poll_safely(r, monitor, ctl), len(records), progress), records))
+    outcomes = _poll_all(monitor, ctl, pages, summary, discovering=job_ids is None, progress=progress)
     _count(summary, outcomes)
     summary.rate_limited = ctl.stop_reason in ("rate_limited", "rate_limited_wait")
     summary.token_rejected = ctl.stop_reason == "token_rejected"
@@ -120,19 +117,37 @@ def run(
     return summary
 
 
-def _counted(
-    poll: Callable[[JobRecord], JobOutcome], total: int, progress: Callable[[int, int], None] | None
-) -> Callable[[JobRecord], JobOutcome]:
-    if progress is None:
-        return poll
-    done = itertools.count(1)  # next() on a count is atomic: no two workers report the same number
+def _poll_all(
+    monitor: Monitor,
+    ctl: RunControl,
+    pages: Iterable[list[JobRecord]],
+    summary: RunSummary,
+    discovering: bool,
+    progress: Callable[[int, int], None] | None,
+) -> list[JobOutcome]:
+    """Poll every job of `pages` (then the newly discovered ones) on the worker pool, in order. Workers start on
+    the first page while the next ones load, so reading the work list adds little to the run."""
+    total, done = [0], itertools.count(1)  # next() on a count is atomic: no two workers report the same number
 
-    def counted(record: JobRecord) -> JobOutcome:
-        outcome = poll(record)
-        progress(next(done), total)
+    def poll(record: JobRecord) -> JobOutcome:
+        outcome = _poll_safely(record, monitor, ctl)
+        if progress is not None:
+            progress(next(done), total[0])
         return outcome
 
-    return counted
+    futures: list[Future[JobOutcome]] = []
+    known: set[str] = set()
+    with ThreadPoolExecutor(max_workers=summary.concurrency, thread_name_prefix="poll") as pool:
+        for page in pages:
+            total[0] += len(page)  # before submitting: a worker never reports more done than the total
+            known.update(r.job_id for r in page)
+            futures += [pool.submit(poll, record) for record in page]
+        if discovering and not ctl.stopped:
+            found = discover(monitor.brightdata, monitor.store, ctl, known)
+            summary.discovered = len(found)
+            total[0] += len(found)
+            futures += [pool.submit(poll, record) for record in found]
+        return [future.result() for future in futures]
 
 
 def _poll_safely(record: JobRecord, monitor: Monitor, ctl: RunControl) -> JobOutcome:

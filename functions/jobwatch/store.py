@@ -20,6 +20,8 @@ KEY = "job_id"
 ACTIVE_INDEX = "active-index"
 ACTIVE_ATTR = "active"
 TTL_ATTR = "expires_at"
+# Jobs per Query page of the work list: small enough that polling starts while later pages load.
+WORK_PAGE_SIZE = 200
 # The table as template.yaml declares it; the tests build their moto table from template.yaml and check these.
 TABLE_SCHEMA = {"key": KEY, "index": ACTIVE_INDEX, "index_keys": (ACTIVE_ATTR, KEY), "ttl": TTL_ATTR}
 IAM_ACTIONS = ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchGetItem")
@@ -42,12 +44,20 @@ class Store:
     # --- reads -----------------------------------------------------------------------------------------
     def active_jobs(self) -> Iterator[JobRecord]:
         """Every job still being watched, from the sparse active index: Query pages, never a Scan."""
-        for item in self._query_active("job"):
-            yield JobRecord.from_item(item)
+        for page in self.active_job_pages():
+            yield from page
+
+    def active_job_pages(self, start: str | None = None, page_size: int = WORK_PAGE_SIZE) -> Iterator[list[JobRecord]]:
+        """The watched jobs in job id order, one Query page at a time, beginning at `start` and wrapping
+        around to the jobs before it; a caller can start work on a page while the next one loads."""
+        ranges = [(" AND #job_id >= :start", start), (" AND #job_id < :start", start)] if start else [("", None)]
+        for condition, value in ranges:
+            for page in self._query_active("job", condition, value, page_size):
+                yield [JobRecord.from_item(item) for item in page]
 
     def collectors(self) -> list[CollectorRecord]:
         """Every watched collector (they share the active index under their own partition value)."""
-        return [CollectorRecord.from_item(item) for item in self._query_active("collector")]
+        return [CollectorRecord.from_item(item) for page in self._query_active("collector") for item in page]
 
     def get(self, key: str) -> dict[str, Any] | None:
         """One item by key, strongly consistent; None when absent."""
@@ -168,18 +178,26 @@ class Store:
         return self._conditional("update_item", **kwargs)
 
     # --- plumbing ---------------------------------------------------------------------------------------
-    def _query_active(self, kind: str) -> Iterator[dict[str, Any]]:
+    def _query_active(
+        self, kind: str, condition: str = "", start: str | None = None, page_size: int | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": ACTIVE_INDEX,
-            "KeyConditionExpression": "#active = :kind",
+            "KeyConditionExpression": "#active = :kind" + condition,
             "ExpressionAttributeNames": {"#active": ACTIVE_ATTR},
             "ExpressionAttributeValues": {":kind": {"S": kind}},
         }
+        if condition:
+            kwargs["ExpressionAttributeNames"]["#job_id"] = KEY
+            kwargs["ExpressionAttributeValues"][":start"] = {"S": start}
+        if page_size:
+            kwargs["Limit"] = page_size
         while True:
             response = self._call("query", **kwargs)
-            for item in response.get("Items", []):
-                yield _plain(item)
+            items = [_plain(item) for item in response.get("Items", [])]
+            if items:
+                yield items
             if "LastEvaluatedKey" not in response:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -77,25 +77,28 @@ def test_a_failing_listing_does_not_keep_tracked_jobs_from_being_polled(cli: Cli
 
 
 def test_a_429_while_listing_stops_requests_but_pending_alerts_are_still_delivered(cli: Cli, shop: Harness) -> None:
-    # Given a tracked job whose failure alert is stored but not yet delivered (Slack was down last run)
+    # Given a tracked job whose failure alert is stored but not yet delivered (Slack was down last run),
+    # and a second watched collector
     shop.bd.add_job("j_trackedfail2", [{"status": "failed", "inputs": 10, "success": 1}])
-    shop.bd.add_job("j_trackedrun01", [{"status": "running", "inputs": 10, "success": 1, "fails": 0}])
-    cli("track", "j_trackedfail2", "j_trackedrun01")
-    shop.bd.fail_next(429, count=1, path_prefix=LISTING)  # this run's listing hits the rate limit...
-    shop.slack.fail_next(503)  # ...and last run's Slack post failed
+    cli("track", "j_trackedfail2")
+    assert cli("watch-collector", "c_shopcollector2").code == 0
+    shop.slack.fail_next(503)
     assert cli("poll", "--job", "j_trackedfail2", now=NOW - 300).code == 1
     assert list(shop.item("j_trackedfail2")["pending"]) == ["j_trackedfail2/job_failed/1"]
-    polls_before = shop.bd.count(path_prefix="/dca/log/")
+    requests_before = shop.bd.count()
 
-    # When the next scheduled run meets a 429 on the collector listing
+    # When the next scheduled run meets a 429 on the first collector's listing
+    shop.bd.fail_next(429, count=1, path_prefix=LISTING)
     result = cli("poll")
 
-    # Then no further Bright Data request was made, yet the owed Slack alert went out
+    # Then that was its only Bright Data request (the second collector was not listed), yet the owed Slack
+    # alert went out
     assert result.code == 1
     assert result.err == (
         "jobwatch: Bright Data answered 429 (rate limited): no more requests until its Retry-After has passed\n"
     )
-    assert shop.bd.count(path_prefix="/dca/log/") == polls_before
+    assert shop.bd.count() == requests_before + 1
+    assert shop.bd.count(path_prefix=LISTING, status=429) == 1
     assert shop.slack_kinds() == ["j_trackedfail2/job_failed/1"]
     assert shop.item("j_trackedfail2")["pending"] == {}
 
