@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 if TYPE_CHECKING:  # the runtime wiring imports boto3; it loads on the first invocation, not at cold import
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,8 +14,8 @@ if TYPE_CHECKING:  # the runtime wiring imports boto3; it loads on the first inv
     from jobwatch.monitor import Monitor
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
+Handler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
 
 
 @cache
@@ -26,10 +27,22 @@ def container_monitor() -> Monitor:
     return build_monitor(load_settings())
 
 
+@cache
+def traced() -> Handler:
+    """The run under Powertools' Tracer, made on the first invocation: the X-Ray SDK loads botocore's data files
+    (about 0.3 s), which the cold import need not pay for (README, "Performance")."""
+    from aws_lambda_powertools import Tracer  # noqa: PLC0415
+
+    return Tracer().capture_lambda_handler(_run, capture_response=False)
+
+
 @logger.inject_lambda_context(log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return traced()(event, context)
+
+
+def _run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from jobwatch.events import job_ids_from_event, publish_metrics  # noqa: PLC0415
     from jobwatch.monitor import run  # noqa: PLC0415
 
