@@ -30,6 +30,10 @@ class TokenRejectedError(BrightDataError):
     """401/403: the API token is missing, wrong or revoked. No further call can succeed this run."""
 
 
+class MalformedTokenError(TokenRejectedError):
+    """The token read from the secret cannot be a token (empty, spaces, line breaks): it is never sent."""
+
+
 class JobNotFoundError(BrightDataError):
     """404: the job does not exist or has expired (Bright Data keeps batch results 16 days)."""
 
@@ -112,12 +116,20 @@ class BrightDataClient:
         return _records(self._get("/dca/collector/jobs", fields), "jobs")
 
     def _get(self, path: str, fields: dict[str, str] | None = None) -> bytes:
-        headers = {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
+        token = self._token()
+        if not token or not token.isprintable() or any(ch.isspace() for ch in token):
+            raise MalformedTokenError(
+                "the API token in the secret is empty or holds spaces, line breaks or control characters: "
+                "store the bare token"
+            )
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         try:
             response = self._http.request("GET", self._base + path, fields=fields, headers=headers)
         except urllib3.exceptions.HTTPError as exc:
             # str(exc) holds the URL (no token in it) and the low-level reason.
             raise TransientError(f"{type(exc).__name__}: {_reason(exc)}") from None
+        except ValueError as exc:  # http.client refusing a header or URL: its message may quote the header
+            raise TransientError(f"request refused before sending ({type(exc).__name__})") from None
         status = response.status
         if status == 200:
             return response.data

@@ -19,13 +19,14 @@ from urllib3.util.retry import Retry
 from jobwatch import render_email, render_slack
 from jobwatch.alerts import SCHEMA_VERSION, Alert
 from jobwatch.brightdata import parse_retry_after
-from jobwatch.facts import worst_first
+from jobwatch.facts import clip, worst_first
 
 IAM_ACTIONS = ("sns:Publish",)
 SLACK_DEFAULT_RETRY_AFTER = 30.0  # a 429 without Retry-After: hold off this long
 # SNS takes at most 256 KiB per publish, subject and attributes included (4 KiB kept for those); the body
 # carries the JSON document five times, once per machine protocol.
 SNS_MESSAGE_LIMIT = 256 * 1024 - 4096
+DOCUMENT_TEXT_LIMIT = 1000  # the longest text of a document that had to be cut to fit SNS_MESSAGE_LIMIT
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ class SlackNotifier:
                 body=json.dumps(payload).encode(),
                 headers={"Content-Type": "application/json"},
                 timeout=self._timeout,
-                retries=Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0),
+                # No urllib3 retry: its "Retrying ..." warning names the request path, the webhook's secret. A
+                # failed post stays pending and the next run tries again.
+                retries=Retry(total=0, redirect=0),
             )
         except urllib3.exceptions.HTTPError as exc:
             # The exception text would include the webhook path, which is the secret: name only its kind.
@@ -151,7 +154,11 @@ class SnsNotifier:
             attributes["collector"] = alert.collector
         if alert.job_id:
             attributes["job_id"] = alert.job_id
-        message = _message(render_email.body(alert), alert.to_dict())
+        text, document = render_email.body(alert), alert.to_dict()
+        message = _message(text, document)
+        if len(message.encode()) > SNS_MESSAGE_LIMIT:
+            # An enormous label or error text: cut every long text of the document rather than fail the publish.
+            message = _message(text, _clipped(document, DOCUMENT_TEXT_LIMIT))
         return self._publish(render_email.subject(alert), message, attributes)
 
     def send_group(self, alerts: Sequence[Alert]) -> Delivery:
@@ -190,6 +197,17 @@ class SnsNotifier:
         except BotoCoreError as exc:
             return retry_later(f"SNS publish failed ({type(exc).__name__})")
         return DELIVERED
+
+
+def _clipped(value: Any, limit: int) -> Any:
+    """`value` with every string longer than `limit` cut (and marked with an ellipsis), however deep."""
+    if isinstance(value, str):
+        return clip(value, limit)
+    if isinstance(value, dict):
+        return {key: _clipped(item, limit) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clipped(item, limit) for item in value]
+    return value
 
 
 def _message(text: str, document: dict[str, Any]) -> str:

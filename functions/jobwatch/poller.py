@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 
@@ -235,4 +236,5 @@ def _job_url(ctl: RunControl, job_id: str, collector: str | None) -> str | None:
     template = ctl.settings.job_url_template
     if not template:
         return None
-    return template.replace("{job_id}", job_id).replace("{collector}", collector or "")
+    # The collector comes from Bright Data's answer: quoted, it can add no path, query or line to the link.
+    return template.replace("{job_id}", job_id).replace("{collector}", quote(collector or "", safe=""))

@@ -9,6 +9,7 @@ from jobwatch.facts import clip, error_lines, facts, group_counts, title, worst_
 
 SUBJECT_LIMIT = 99  # SNS: fewer than 100 characters
 GROUP_LISTED = 15
+URL_LIMIT = 2000
 
 
 def subject(alert: Alert) -> str:
@@ -33,7 +34,7 @@ def body(alert: Alert) -> str:
     if alert.refers_to:
         lines += ["", f"Resolves alert {alert.refers_to}."]
     if alert.job_url:
-        lines += ["", f"Job: {alert.job_url}"]
+        lines += ["", f"Job: {clip(alert.job_url, URL_LIMIT)}"]
     lines += ["", f"Alert {alert.alert_id} at {alert.created_at}, sent by jobwatch."]
     return "\n".join(lines) + "\n"
 

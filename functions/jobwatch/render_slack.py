@@ -16,6 +16,7 @@ HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
 GROUP_LISTED = 20
+URL_LIMIT = 2000
 EMOJI = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.RESOLVED: "✅", Severity.INFO: "ℹ️"}
 
 
@@ -31,14 +32,14 @@ def message(alert: Alert) -> dict[str, Any]:
     errors = error_lines(alert)
     if errors:
         blocks.append(_section("*Why it failed:*\n" + "\n".join(f"• {escape(line)}" for line in errors)))
-    context = [f"alert `{escape(alert.alert_id)}` at {escape(alert.created_at)}"]
+    # Each piece is cut before it is escaped, so no cut can split an entity or a link.
+    context = [f"alert `{escape(clip(alert.alert_id, 200))}` at {escape(clip(alert.created_at, 40))}"]
     if alert.refers_to:
-        context.append(f"resolves `{escape(alert.refers_to)}`")
-    if alert.job_url:
-        context.append(f"<{_url(alert.job_url)}|open the job>")
-    blocks.append(
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(" · ".join(context), SECTION_LIMIT)}]}
-    )
+        context.append(f"resolves `{escape(clip(alert.refers_to, 200))}`")
+    link = f"<{_url(alert.job_url)}|open the job>" if alert.job_url else ""
+    if link and len(link) <= URL_LIMIT:  # a longer link would not fit the line: the job id is in the facts
+        context.append(link)
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]})
     return _envelope(f"{EMOJI[alert.severity]} {escape(title(alert))}", blocks)
 
 
@@ -88,5 +89,6 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def _url(url: str) -> str:
-    # A link target must not carry `|` or `>` that would let the text after it pose as the link.
-    return escape(url.replace("|", "%7C"))
+    # A link target must not carry `|` or `>` that would let the text after it pose as the link, nor control
+    # characters.
+    return escape(clip(url, URL_LIMIT).replace("|", "%7C"))

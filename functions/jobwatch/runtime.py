@@ -6,6 +6,7 @@ Built once per Lambda container (and once per CLI command); everything here is r
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from jobwatch.store import Store
 IAM_ACTIONS = ("secretsmanager:GetSecretValue", "ssm:GetParameter")
 # Keys a JSON secret may hold the value under, for teams that store {"token": "..."} rather than the bare text.
 _SECRET_KEYS = ("token", "api_token", "webhook_url", "url", "value")
+LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "aws_lambda_powertools.utilities.parameters")
 
 
 def aws_config(settings: Settings) -> Config:
@@ -59,8 +61,18 @@ class SecretReader:
             provider.clear_cache()  # type: ignore[no-untyped-call]
 
 
+def quiet_libraries() -> None:
+    """At DEBUG, botocore logs response bodies (the secrets' values) and urllib3 logs request paths (the Slack
+    webhook's secret path): keep both at INFO or above whatever the function's log level."""
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        if library.getEffectiveLevel() < logging.INFO:
+            library.setLevel(logging.INFO)
+
+
 def build_monitor(settings: Settings, session: Any = None) -> Monitor:
     """Every adapter a run needs, made from `settings` (AWS endpoints follow AWS_ENDPOINT_URL when set)."""
+    quiet_libraries()
     session = session or boto3.session.Session()
     config = aws_config(settings)
     secrets = SecretReader(session, config, settings.secret_max_age_seconds)
