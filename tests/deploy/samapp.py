@@ -44,18 +44,6 @@ SSM_PARAMETERS = {
     "SlackWebhookName": "jobwatch-slack-webhook",
 }
 
-# The AWS calls the code makes. jobwatch.iam.REQUIRED_ACTIONS is to export this list; until it exists, this is
-# the contract's list.
-CONTRACT_ACTIONS = (
-    "dynamodb:Query",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:BatchGetItem",
-    "sns:Publish",
-    "secretsmanager:GetSecretValue",
-    "ssm:GetParameter",
-)
 
 
 def tool(venv: str, name: str, dev_fallback: str) -> Path:
@@ -254,13 +242,9 @@ def deploy(endpoint: str, build: Build, name: str, parameters: dict[str, str]) -
 
 
 def required_actions() -> set[str]:
-    """The core's own list of the AWS actions it calls, or the contract's while the core does not export one."""
-    try:
-        from jobwatch.iam import REQUIRED_ACTIONS  # noqa: PLC0415 - optional until the core lands it
-    except ModuleNotFoundError as missing:
-        if missing.name != "jobwatch.iam":
-            raise
-        return set(CONTRACT_ACTIONS)
+    """The AWS actions the code calls, as its adapters declare them (jobwatch.iam)."""
+    from jobwatch.iam import REQUIRED_ACTIONS  # noqa: PLC0415 - the deploy suite imports the package lazily
+
     return set(REQUIRED_ACTIONS)
 
 
