@@ -25,7 +25,7 @@ def job_ids_from_event(event: object) -> list[object] | None:
 
 
 def publish_metrics(metrics: Metrics, summary: RunSummary) -> None:
-    """The run's counts as EMF metrics, plus the mean success rate of each collector's polled jobs."""
+    """The run's counts as EMF metrics, the alerts by kind, and the mean success rate of each collector's jobs."""
     counts = {
         "JobsPolled": summary.polled,
         "JobsChanged": summary.changed,
@@ -44,14 +44,16 @@ def publish_metrics(metrics: Metrics, summary: RunSummary) -> None:
     for name, value in counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.add_metric(name="RunDuration", unit=MetricUnit.Milliseconds, value=summary.duration_ms)
+    for kind, count in sorted(summary.alert_kinds.items()):
+        _dimensioned(metrics, "Alerts", MetricUnit.Count, count, "kind", kind)
     by_collector: dict[str, list[float]] = defaultdict(list)
     for collector, rate in summary.rates:
         by_collector[collector].append(rate)
     for collector, rates in sorted(by_collector.items()):
-        with single_metric(
-            name="SuccessRate",
-            unit=MetricUnit.Percent,
-            value=100 * sum(rates) / len(rates),
-            namespace=metrics.namespace,
-        ) as metric:
-            metric.add_dimension(name="collector", value=collector)
+        _dimensioned(metrics, "SuccessRate", MetricUnit.Percent, 100 * sum(rates) / len(rates), "collector", collector)
+
+
+def _dimensioned(metrics: Metrics, name: str, unit: MetricUnit, value: float, dimension: str, key: str) -> None:
+    """One EMF document for a metric with a dimension of its own (plus `service`, as every jobwatch metric)."""
+    with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
+        metric.add_dimension(name=dimension, value=key)

@@ -62,6 +62,7 @@ class RunSummary:
     concurrency: int = 0
     duration_ms: int = 0
     error_ids: list[str] = field(default_factory=list)
+    alert_kinds: dict[str, int] = field(default_factory=dict)  # alerts raised this run, by kind
     rates: list[tuple[str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,7 +197,9 @@ def _count(summary: RunSummary, outcomes: list[JobOutcome]) -> None:
     for o in outcomes:
         summary.polled += o.result in ("polled", "unchanged", "not_found")
         summary.changed += o.result == "polled"
-        summary.alerts += o.new_alerts
+        summary.alerts += len(o.alert_kinds)
+        for kind in o.alert_kinds:
+            summary.alert_kinds[kind] = summary.alert_kinds.get(kind, 0) + 1
         summary.errors += o.result == "error"
         summary.left_over += o.result == "left_over"
         summary.skipped += o.result in ("skipped", "contended")
@@ -252,6 +255,8 @@ def _remember_run(
         logger.info("another run updated the monitor item first")
         return None
     summary.alerts += new_alerts
+    if new_alerts:
+        summary.alert_kinds[Kind.TOKEN_REJECTED.value] = 1
     return after.evolve(version=me.version + 1)
 
 

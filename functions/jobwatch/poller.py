@@ -39,7 +39,7 @@ class JobOutcome:
     job_id: str
     result: str  # polled | unchanged | not_found | error | skipped | left_over | contended | not_due
     record: JobRecord | None = None
-    new_alerts: int = 0
+    alert_kinds: tuple[str, ...] = ()  # the kinds of the alerts this poll raised
     error: str | None = None
     collector: str | None = None
     rate: float | None = None
@@ -118,7 +118,7 @@ def _judge_and_store(
     if written is None:
         return JobOutcome(record.job_id, "contended")
     result = "polled" if changed else "unchanged"
-    return JobOutcome(record.job_id, result, written if written.pending else None, len(alerts), **outcome)  # type: ignore[arg-type]
+    return JobOutcome(record.job_id, result, written if written.pending else None, _kinds(alerts), **outcome)  # type: ignore[arg-type]
 
 
 def retiring(record: JobRecord) -> bool:
@@ -195,7 +195,8 @@ def _not_found(record: JobRecord, store: Store, ctl: RunControl) -> JobOutcome:
     written = _write(record, after, store, ctl, deactivate=not pending)
     if written is None:
         return JobOutcome(record.job_id, "contended")
-    return JobOutcome(record.job_id, "not_found", written if written.pending else None, 0 if alert.muted else 1)
+    kinds = () if alert.muted else (alert.kind.value,)
+    return JobOutcome(record.job_id, "not_found", written if written.pending else None, kinds)
 
 
 def _explain(alert: Alert, client: BrightDataClient, ctl: RunControl) -> Alert:
@@ -225,6 +226,10 @@ def summarize_errors(records: list[dict[str, Any]]) -> tuple[ErrorSummary, ...]:
         counts[code] += 1
         examples.setdefault(code, str(record.get("error") or record.get("message") or "")[:500])
     return tuple(ErrorSummary(code, n, examples[code]) for code, n in counts.most_common(TOP_ERRORS))
+
+
+def _kinds(alerts: list[Alert]) -> tuple[str, ...]:
+    return tuple(alert.kind.value for alert in alerts)
 
 
 def _channels(wanted: tuple[str, ...], configured: tuple[str, ...]) -> tuple[str, ...]:

@@ -215,3 +215,16 @@ def test_ssm_backend_reads_parameters_and_no_secrets(ssm_stack: Stack) -> None:
     assert_resources(grants, own_resource_grants(ssm_stack, parameter_arns))
     assert environment["JOBWATCH_TOKEN_PARAMETER"] == f"ssm:{names[0]}"
     assert environment["JOBWATCH_SLACK_WEBHOOK_PARAMETER"] == f"ssm:{names[1]}"
+
+
+def test_the_dashboard_charts_the_deployed_function(stack: Stack) -> None:
+    # Given the deployed stack; When its dashboard is read back from CloudWatch
+    name = stack.outputs["DashboardName"]
+    body = json.loads(stack.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+
+    # Then it charts this stack's function and the run's own metrics, every substitution made
+    function = stack.physical_id("MonitorFunction")
+    lines = [line for widget in body["widgets"] for line in widget["properties"]["metrics"]]
+    assert ["AWS/Lambda", "Invocations", "FunctionName", function] in lines
+    assert ["Jobwatch", "JobsPolled", "service", "jobwatch"] in lines
+    assert "${" not in json.dumps(body)
