@@ -25,6 +25,7 @@ class JobState:
     stalls: int = 0
     done_notified: bool = False
     changed_at: float | None = None
+    terminal_alerts: int = 0  # failed/cancelled alerts so far: each gets an id of its own
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
@@ -35,6 +36,7 @@ class JobState:
             return cls()
         return cls(
             status_alerted=data.get("status_alerted"),
+            terminal_alerts=int(data.get("terminal_alerts", 0)),
             low_rate=bool(data.get("low_rate", False)),
             low_rate_crossings=int(data.get("low_rate_crossings", 0)),
             stuck_alerted=bool(data.get("stuck_alerted", False)),
@@ -91,8 +93,9 @@ def decide_alerts(
 
     if snapshot.status in _TERMINAL_ALERTS and state.status_alerted != snapshot.status:
         kind, severity = _TERMINAL_ALERTS[snapshot.status]
-        emit(kind, severity, f"Job {ctx.job_id} {snapshot.status}" + _was(old_status, snapshot.status))
-        state = replace(state, status_alerted=snapshot.status)
+        n = state.terminal_alerts + 1
+        emit(kind, severity, f"Job {ctx.job_id} {snapshot.status}" + _was(old_status, snapshot.status), n)
+        state = replace(state, status_alerted=snapshot.status, terminal_alerts=n)
     state = _judge_rate(ctx, state, snapshot, rules, emit)
     state = _judge_time(state, snapshot, rules, now, ctx, emit)
     if rules.notify_done and snapshot.status == "done" and not state.low_rate and not state.done_notified:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 STATUSES = frozenset({"building", "running", "done", "failed", "cancelled"})
@@ -13,6 +13,9 @@ TERMINAL = frozenset({"done", "failed", "cancelled"})
 
 _INT_FIELDS = ("inputs", "dup_inputs", "lines", "fails", "pages", "pages_left", "success", "navigations")
 _TEXT_FIELDS = ("collector", "template", "created", "started", "finished", "trigger")
+# DynamoDB numbers hold 38 digits and no smaller magnitude than 1e-130: counts and rates are kept well inside.
+MAX_COUNT = 10**15
+RATE_DIGITS = 9
 # Bright Data's name -> ours, where they differ (ours say the unit).
 _RENAMED = {"job_time": "job_time_ms", "queue_time": "queue_time_ms"}
 
@@ -103,7 +106,7 @@ def parse_job(job_id: str, body: bytes | str) -> JobSnapshot:
     """Parse a /dca/log body for `job_id`; raise BadResponseError saying what is wrong with it."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deeper than Python's stack
         raise BadResponseError(f"body is not JSON ({len(body)} bytes)") from None
     if not isinstance(data, dict):
         raise BadResponseError(f"body is JSON {type(data).__name__}, expected an object")
@@ -116,7 +119,7 @@ def parse_job(job_id: str, body: bytes | str) -> JobSnapshot:
     if reported_id is not None and reported_id != job_id:
         raise BadResponseError(f"body describes job {str(reported_id)[:40]!r}, not {job_id}")
     status = record.get("status")
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in STATUSES:
         raise BadResponseError(f"field 'status' is {_short(status)}, expected one of {', '.join(sorted(STATUSES))}")
     values: dict[str, Any] = {"job_id": job_id, "status": status}
     for key in _INT_FIELDS + tuple(_RENAMED):
@@ -135,9 +138,11 @@ def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    # A time without a zone is UTC, as Bright Data's are: never the local zone of whoever runs the code.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _count(record: dict[str, Any], key: str) -> int | None:
@@ -146,8 +151,8 @@ def _count(record: dict[str, Any], key: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise BadResponseError(f"field {key!r} is {_short(value)}, expected a whole number >= 0")
-    if value < 0 or value != int(value):
-        raise BadResponseError(f"field {key!r} is {_short(value)}, expected a whole number >= 0")
+    if value < 0 or value != int(value) or value > MAX_COUNT:
+        raise BadResponseError(f"field {key!r} is {_short(value)}, expected a whole number from 0 to {MAX_COUNT:.0e}")
     return int(value)
 
 
@@ -157,7 +162,7 @@ def _rate(record: dict[str, Any]) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise BadResponseError(f"field 'success_rate' is {_short(value)}, expected a fraction from 0 to 1")
-    return float(value)
+    return round(float(value), RATE_DIGITS)
 
 
 def _short(value: object) -> str:
