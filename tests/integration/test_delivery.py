@@ -162,3 +162,20 @@ def test_a_failed_write_of_the_monitor_item_loses_no_alert_and_fails_no_run(
     assert harness.sns_alert_ids() == [f"{JOB}/job_failed/1"]
     assert harness.item(JOB)["pending"] == {}
     assert harness.store.get(MONITOR_KEY) is None
+
+
+def test_a_deleted_topic_keeps_email_alerts_pending_while_slack_goes_on(harness: Harness) -> None:
+    # Given the alert topic was deleted (by hand, or with a stack torn down around a kept table)
+    _failed_job(harness)
+    harness.aws.session.client("sns").delete_topic(TopicArn=harness.aws.topic_arn)
+
+    # When the failure is found, and the next run comes
+    first = harness.run()
+    second = harness.run()
+
+    # Then Slack had it at once; email stays owed, retried every run, with the reason on the item
+    assert harness.slack_kinds() == [f"{JOB}/job_failed/1"]
+    assert (first.delivery_failures, second.delivery_failures, second.abandoned) == (1, 1, 0)
+    pending = harness.item(JOB)["pending"][f"{JOB}/job_failed/1"]
+    assert (pending["channels"], pending["attempts"]) == (["email"], 2)
+    assert pending["last_error"] == "email: SNS publish failed (NotFound)"
