@@ -4,6 +4,7 @@ A simulated Bright Data API runs a handful of jobs through their lifecycles; AWS
 template.yaml's own table definition, SNS with an SQS queue standing in for the email subscriber, Secrets
 Manager); a loopback receiver plays the Slack webhook. The monitor is the real one, wired by `build_monitor`
 exactly as the Lambda wires it. Each run's summary and every message as it arrives are printed.
+`jobwatch demo --serve` (demo_serve.py) keeps this world running for the real CLI to use instead.
 
 Longer than the house ~150 lines: the scenario, the provisioning and the printing are one script, read together.
 It ships with the developer tools only (the Lambda build and the coverage gate leave it out).
@@ -35,6 +36,7 @@ from jobwatch.settings import load_settings
 from jobwatch.sim.aws import fake_credentials_env
 from jobwatch.sim.brightdata import BrightDataSimulator, lifecycle
 from jobwatch.sim.slack import SlackReceiver
+from jobwatch.store import Store
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 TABLE, TOKEN_SECRET, WEBHOOK_SECRET = "jobwatch-demo", "jobwatch/demo-token", "jobwatch/demo-slack-webhook"
@@ -67,7 +69,7 @@ RULE = "━" * 100
 
 def run_demo(out: TextIO) -> int:
     """Print the demo to `out`; 0 when every expected alert arrived."""
-    say = _printer(out)
+    say = printer(out)
     say(
         f"jobwatch demo: a simulated Bright Data API, a Slack webhook receiver, and AWS in moto (DynamoDB, SNS,\n"
         f"Secrets Manager). The monitor is the real one, wired as the Lambda wires it; {RUNS} runs, 5 minutes apart."
@@ -75,17 +77,17 @@ def run_demo(out: TextIO) -> int:
     with _offline_aws(), BrightDataSimulator(token=DEMO_TOKEN) as bd, SlackReceiver() as slack:
         session = boto3.session.Session(region_name="us-east-1")
         topic_arn, queue_url = provision(session, slack.webhook_url)
-        _add_jobs(bd)
+        add_jobs(bd)
         now = [float(int(time.time()) // 60 * 60)]
         monitor = build_monitor(load_settings(_env(topic_arn, bd.url)), session)
         _setup(monitor, now[0], say)
-        inbox = _Inbox(session, queue_url, slack)
+        inbox = Inbox(session, queue_url, slack)
         for n in range(1, RUNS + 1):
             summary = run(monitor, clock=lambda: now[0], run_id=f"demo-run-{n}")
             say(f"\n{RULE}\nRun {n} of {RUNS} at {iso(now[0])}\n{RULE}")
             for line in summary_lines(summary, monitor.settings, [])[0]:
                 say(line)
-            inbox.show(monitor, say)
+            inbox.show(monitor.store, say)
             bd.tick()
             now[0] += PERIOD
         say(f"\n{RULE}\nJobs after {RUNS} runs, as `jobwatch list --all` shows them\n{RULE}")
@@ -125,7 +127,8 @@ def _template() -> dict[str, Any]:
     return template
 
 
-def _add_jobs(bd: BrightDataSimulator) -> None:
+def add_jobs(bd: BrightDataSimulator) -> None:
+    """The scenario's jobs, at their first state: JOBS, and DISCOVERED on the watched collector SHOP."""
     for job_id, _, kind, steps, _ in JOBS:
         bd.add_job(job_id, lifecycle(kind, inputs=100, steps=steps), errors=FAIL_REASONS if kind == "fail" else [])
     bd.add_job(DISCOVERED, SHOP_STATES, collector=SHOP)
@@ -143,23 +146,28 @@ def _setup(monitor: Monitor, now: float, say: Callable[[str], None]) -> None:
     say("  mute     j_democatalog1  for 2h: its alerts go to history, not to Slack or email")
 
 
-def _env(topic_arn: str, api_url: str) -> dict[str, str]:
+def deployment_env(topic_arn: str, api_url: str, period_seconds: float) -> dict[str, str]:
+    """The JOBWATCH_* variables of the demo deployment, its poll period `period_seconds` (the demo's pace)."""
     return {
         "JOBWATCH_TABLE_NAME": TABLE,
         "JOBWATCH_TOKEN_PARAMETER": f"secretsmanager:{TOKEN_SECRET}",
         "JOBWATCH_SLACK_WEBHOOK_PARAMETER": f"secretsmanager:{WEBHOOK_SECRET}",
         "JOBWATCH_TOPIC_ARN": topic_arn,
         "JOBWATCH_API_BASE_URL": api_url,
-        "JOBWATCH_RETRY_BACKOFF_SECONDS": "0.05",
-        "JOBWATCH_SLACK_MIN_INTERVAL_SECONDS": "0",
-        "JOBWATCH_SCHEDULE_PERIOD_MINUTES": str(PERIOD / 60),
+        "JOBWATCH_SCHEDULE_PERIOD_MINUTES": f"{period_seconds / 60:g}",
         "JOBWATCH_MAX_POLL_INTERVAL_MINUTES": "0",
         "JOBWATCH_STALL_POLLS": "2",
-        "JOBWATCH_SAFETY_MARGIN_SECONDS": "0",
+        "JOBWATCH_SLACK_MIN_INTERVAL_SECONDS": "0",
     }
 
 
-class _Inbox:
+def _env(topic_arn: str, api_url: str) -> dict[str, str]:
+    # The scripted run has no time to spare for retry backoff or a Lambda-style safety margin.
+    extra = {"JOBWATCH_RETRY_BACKOFF_SECONDS": "0.05", "JOBWATCH_SAFETY_MARGIN_SECONDS": "0"}
+    return {**deployment_env(topic_arn, api_url, PERIOD), **extra}
+
+
+class Inbox:
     """What the Slack channel and the email subscriber received since the last look, printed as they see it."""
 
     def __init__(self, session: Any, queue_url: str, slack: SlackReceiver) -> None:
@@ -167,7 +175,8 @@ class _Inbox:
         self.slack_seen = self.email_seen = 0
         self._muted_seen: set[str] = set()
 
-    def show(self, monitor: Monitor, say: Callable[[str], None]) -> None:
+    def show(self, store: Store, say: Callable[[str], None]) -> None:
+        """Print what arrived since the last call: Slack messages, emails, and alerts muted into history."""
         for message in self._slack.messages[self.slack_seen :]:
             say(f"\n  Slack  {message['text']}")
             for line in _slack_lines(message.get("blocks", []))[1:]:
@@ -178,7 +187,7 @@ class _Inbox:
             for line in body.rstrip("\n").splitlines():
                 say(f"  │ {line}")
             self.email_seen += 1
-        for record in monitor.store.scan_jobs():
+        for record in store.scan_jobs():
             for entry in record.history:
                 if entry.get("muted") and entry["alert_id"] not in self._muted_seen:
                     self._muted_seen.add(entry["alert_id"])
@@ -226,7 +235,9 @@ def _offline_aws() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _printer(out: TextIO) -> Callable[[str], None]:
+def printer(out: TextIO) -> Callable[[str], None]:
+    """A `say(text)` that writes one line to `out` and flushes it (the output may be a pipe)."""
+
     def say(text: str) -> None:
         out.write(text + "\n")
         out.flush()

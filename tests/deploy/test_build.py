@@ -20,7 +20,7 @@ pytestmark = pytest.mark.deploy
 
 HANDLER_MODULE = "jobwatch.handler"
 REQUIREMENTS = REPO_ROOT / "layers" / "runtime" / "requirements.txt"
-NOT_SHIPPED = ("jobwatch/sim/", "jobwatch/demo.py")
+NOT_SHIPPED = ("jobwatch/sim/", "jobwatch/demo")  # demo.py, demo_serve.py
 
 
 def _files(root: Path) -> set[str]:

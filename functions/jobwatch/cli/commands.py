@@ -140,7 +140,12 @@ def poll(ctx: Context) -> int:
 
 
 def demo(ctx: Context) -> int:
-    from jobwatch.demo import run_demo  # noqa: PLC0415 - the demo needs moto, which only developers install
+    # The demo needs moto, which only developers install: imported here, never by the other commands.
+    if ctx.args.serve:
+        from jobwatch.demo_serve import serve_until_signalled  # noqa: PLC0415
+
+        return serve_until_signalled(ctx.out, ctx.args.step_seconds)
+    from jobwatch.demo import run_demo  # noqa: PLC0415
 
     return run_demo(ctx.out)
 

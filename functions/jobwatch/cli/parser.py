@@ -60,7 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     unmute = command("unmute", "Deliver a job's or a collector's alerts again.")
     unmute.add_argument("target", metavar="JOB_ID|COLLECTOR_ID", help="a j_... job id or a c_... collector id")
 
-    command("demo", "Run an offline demo: simulated Bright Data, Slack and AWS, the real monitor, a few runs.")
+    demo = command("demo", "Run an offline demo: simulated Bright Data, Slack and AWS, the real monitor, a few runs.")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="instead, keep the simulated deployment running for jobwatch commands in another terminal "
+        "(prints the variables to export); Ctrl-C stops it",
+    )
+    demo.add_argument(
+        "--step-seconds",
+        type=_positive_seconds,
+        default=20.0,
+        metavar="S",
+        help="with --serve: seconds between two steps of the simulated jobs (default: 20)",
+    )
     return parser
 
 
@@ -80,3 +93,13 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
         "--min-success-rate", type=float, metavar="R", help="alert below this success rate, a fraction such as 0.9"
     )
     parser.add_argument("--channels", metavar="LIST", help="where alerts go: slack, email or slack,email")
+
+
+def _positive_seconds(raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number of seconds") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{raw!r} is out of range: use more than 0 and at most 3600 seconds")
+    return seconds
