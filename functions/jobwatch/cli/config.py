@@ -110,7 +110,8 @@ def _from_stack(session: Any, stack: str) -> Deployment:
             if exc.response.get("Error", {}).get("Code") not in ("AccessDeniedException", "ResourceNotFoundException"):
                 raise
         else:
-            env = dict(config.get("Environment", {}).get("Variables", {}))
+            # Lambda gives every value as a string; an emulator may not (moto keeps Number parameters as numbers).
+            env = {k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()}
             return Deployment(env, f"stack {stack} (function {function})", session)
     env = {"JOBWATCH_TABLE_NAME": outputs.get(TABLE_OUTPUT, ""), "JOBWATCH_TOPIC_ARN": outputs.get(TOPIC_OUTPUT, "")}
     return Deployment({k: v for k, v in env.items() if v}, f"stack {stack} outputs", session, complete=False)
