@@ -45,7 +45,6 @@ SSM_PARAMETERS = {
 }
 
 
-
 def tool(venv: str, name: str, dev_fallback: str) -> Path:
     """The binary of a tool that lives in its own virtual environment (see the Makefile's `tools` target).
 
