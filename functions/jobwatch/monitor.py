@@ -7,27 +7,26 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
 
-from jobwatch.alerts import Alert, Kind, Severity
 from jobwatch.brightdata import BrightDataClient
 from jobwatch.control import RunControl
 from jobwatch.delivery import deliver_all
 from jobwatch.discovery import discover
 from jobwatch.engine import iso
 from jobwatch.ids import InvalidIdError, validate_job_id
+from jobwatch.memory import concurrency, remember_run
 from jobwatch.notify import Notifier
 from jobwatch.poller import JobOutcome, poll_one
-from jobwatch.records import JobRecord, PendingAlert
+from jobwatch.records import JobRecord
 from jobwatch.settings import Settings
 from jobwatch.store import Store
+from jobwatch.summary import RunSummary
 
 logger = Logger(child=True)
-DEFAULT_RETRY_AFTER = 60.0  # a 429 without Retry-After: wait at least this long before calling again
+__all__ = ["Monitor", "RunSummary", "run"]
 
 
 @dataclass(frozen=True)
@@ -39,38 +38,6 @@ class Monitor:
     brightdata: BrightDataClient
     notifiers: Sequence[Notifier]
     on_token_rejected: Callable[[], None] = lambda: None  # e.g. drop cached secrets so a rotated token is read
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    polled: int = 0
-    changed: int = 0
-    alerts: int = 0
-    sent: int = 0
-    delivery_failures: int = 0
-    abandoned: int = 0
-    ack_failures: int = 0  # deliveries whose acknowledging write failed: they may be sent again
-    state_write_failures: int = 0  # the monitor's own item (backoff, cursor) could not be written
-    errors: int = 0
-    left_over: int = 0
-    skipped: int = 0
-    not_found: int = 0
-    discovered: int = 0
-    rate_limited: bool = False
-    token_rejected: bool = False
-    concurrency: int = 0
-    duration_ms: int = 0
-    error_ids: list[str] = field(default_factory=list)
-    alert_kinds: dict[str, int] = field(default_factory=dict)  # alerts raised this run, by kind
-    rates: list[tuple[str, float]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The handler's short answer: counts and flags, without the per-job detail."""
-        data = asdict(self)
-        data.pop("rates")
-        data["error_ids"] = self.error_ids[:20]
-        return data
 
 
 def run(
@@ -99,15 +66,15 @@ def run(
         pages: Iterable[list[JobRecord]] = store.active_job_pages(cursor if isinstance(cursor, str) else None)
     else:
         pages = [_rotate(_on_demand(store, job_ids, now, summary), cursor)]
-    summary.concurrency = _concurrency(me, settings)
+    summary.concurrency = concurrency(me, settings)
     outcomes = _poll_all(monitor, ctl, pages, summary, discovering=job_ids is None, progress=progress)
-    _count(summary, outcomes)
+    summary.count(outcomes)
     summary.rate_limited = ctl.stop_reason in ("rate_limited", "rate_limited_wait")
     summary.token_rejected = ctl.stop_reason == "token_rejected"
     if summary.token_rejected:
         monitor.on_token_rejected()
     holders = [o.record for o in outcomes if o.record is not None and o.record.pending]
-    me_now = _remember_run(me, store, ctl, summary, outcomes)
+    me_now = remember_run(me, store, ctl, summary, outcomes)
     if me_now is not None and me_now.pending:
         holders.append(me_now)
     report = deliver_all(holders, monitor.notifiers, store, ctl.run_id, clock, settings.group_limit, settings.ttl_days)
@@ -186,86 +153,3 @@ def _rotate(records: list[JobRecord], cursor: object) -> list[JobRecord]:
         start = next((i for i, r in enumerate(records) if r.job_id >= cursor), 0)
         records = records[start:] + records[:start]
     return records
-
-
-def _concurrency(me: JobRecord, settings: Settings) -> int:
-    remembered = me.meta.get("concurrency")
-    return max(1, min(settings.concurrency, int(remembered))) if remembered else settings.concurrency
-
-
-def _count(summary: RunSummary, outcomes: list[JobOutcome]) -> None:
-    for o in outcomes:
-        summary.polled += o.result in ("polled", "unchanged", "not_found")
-        summary.changed += o.result == "polled"
-        summary.alerts += len(o.alert_kinds)
-        for kind in o.alert_kinds:
-            summary.alert_kinds[kind] = summary.alert_kinds.get(kind, 0) + 1
-        summary.errors += o.result == "error"
-        summary.left_over += o.result == "left_over"
-        summary.skipped += o.result in ("skipped", "contended")
-        summary.not_found += o.result == "not_found"
-        if o.result == "error":
-            summary.error_ids.append(o.job_id)
-        if o.rate is not None and o.result in ("polled", "unchanged"):
-            summary.rates.append((o.collector or "none", o.rate))
-
-
-def _remember_run(
-    me: JobRecord, store: Store, ctl: RunControl, summary: RunSummary, outcomes: list[JobOutcome]
-) -> JobRecord | None:
-    """Update the monitor's own item: concurrency (AIMD), Retry-After, resume cursor, the token alert."""
-    meta = dict(me.meta)
-    now = ctl.clock()
-    limit = ctl.settings.concurrency
-    current = _concurrency(me, ctl.settings)
-    if ctl.stop_reason == "rate_limited":
-        meta["concurrency"] = max(1, current // 2)
-        meta["rate_limited_until"] = now + max(ctl.retry_after or 0.0, DEFAULT_RETRY_AFTER)
-    elif summary.polled and current < limit:
-        meta["concurrency"] = current + 1
-    if meta.get("concurrency") == limit:
-        meta.pop("concurrency")
-    left = next((o.job_id for o in outcomes if o.result == "left_over"), None)
-    meta["cursor"] = left if ctl.stop_reason != "token_rejected" else meta.get("cursor")
-    pending = dict(me.pending)
-    new_alerts = 0
-    if summary.token_rejected and not meta.get("token_rejected"):
-        alert = _token_alert(int(meta.get("token_alerts", 0)) + 1, now)
-        pending[alert.alert_id] = PendingAlert(alert, ctl.settings.channels)
-        meta.update(token_rejected=True, token_alerts=int(meta.get("token_alerts", 0)) + 1)
-        new_alerts = 1
-    elif summary.polled and meta.get("token_rejected"):
-        meta["token_rejected"] = False
-        logger.info("Bright Data accepts the API token again")
-    meta = {k: v for k, v in meta.items() if v is not None}
-    if meta == me.meta and not pending:
-        return None
-    after = me.evolve(meta=meta, pending=pending)
-    if pending:
-        after = after.evolve(lease_owner=ctl.run_id, lease_until=ctl.lease_until())
-    try:
-        saved = store.save(me, after, ctl.run_id, now)
-    except (ClientError, BotoCoreError) as exc:
-        # The jobs' own writes and deliveries stand; what is lost is this run's memory (backoff, cursor, the
-        # token alert), which the next run rebuilds from what it meets. Deliveries must not wait on it.
-        logger.error("could not update the monitor item; the run goes on", error=type(exc).__name__)
-        summary.state_write_failures += 1
-        return None
-    if not saved:
-        logger.info("another run updated the monitor item first")
-        return None
-    summary.alerts += new_alerts
-    if new_alerts:
-        summary.alert_kinds[Kind.TOKEN_REJECTED.value] = 1
-    return after.evolve(version=me.version + 1)
-
-
-def _token_alert(n: int, now: float) -> Alert:
-    return Alert(
-        alert_id=f"monitor/{Kind.TOKEN_REJECTED.value}/{n}",
-        kind=Kind.TOKEN_REJECTED,
-        severity=Severity.CRITICAL,
-        job_id=None,
-        summary="Bright Data rejected the API token (HTTP 401): polling is paused until the secret holds a valid token",
-        created_at=iso(now),
-    )
