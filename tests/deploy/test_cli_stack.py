@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,12 +15,16 @@ JOB = "j_stackcli00001"
 
 
 @pytest.fixture
-def at_the_stack(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Stack:
+def at_the_stack(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The CLI pointed at the shared deployed stack; the job it tracks is removed again, so that the other deploy
+    tests' runs see the table as they left it."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for name in ("JOBWATCH_TABLE_NAME", "JOBWATCH_STACK"):
         monkeypatch.delenv(name, raising=False)
-    return stack
+    yield stack
+    table = stack.physical_id("JobsTable")
+    stack.client("dynamodb").delete_item(TableName=table, Key={"job_id": {"S": JOB}})
 
 
 def test_track_list_and_show_work_through_the_stack(at_the_stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
