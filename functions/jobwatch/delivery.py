@@ -28,7 +28,6 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     abandoned: int = 0
-    grouped: int = 0
     ack_failures: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
 
@@ -51,7 +50,6 @@ def deliver_all(
             continue
         if len(owed) > group_limit:
             result = notifier.send_group([p.alert for p in owed])
-            report.grouped += 1
             outcomes.update({(p.alert.alert_id, notifier.channel): result for p in owed})
         else:
             outcomes.update({(p.alert.alert_id, notifier.channel): notifier.send(p.alert) for p in owed})

@@ -10,6 +10,7 @@ from jobwatch.snapshot import JobSnapshot
 
 LABEL_LIMIT = 80
 ERROR_EXAMPLE_LIMIT = 160
+URL_LIMIT = 2000  # a job link longer than this is cut in email and left out in Slack
 
 
 def clip(text: str, limit: int) -> str:

@@ -36,10 +36,6 @@ def is_job_id(value: object) -> bool:
     return isinstance(value, str) and _JOB_ID.fullmatch(value) is not None
 
 
-def is_collector_id(value: object) -> bool:
-    return isinstance(value, str) and _COLLECTOR_ID.fullmatch(value) is not None
-
-
 def _shown(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -106,7 +106,6 @@ class CollectorRecord:
 
     collector_id: str
     rules: dict[str, Any] = field(default_factory=dict)
-    discovered_at: float | None = None
 
     @property
     def key(self) -> str:
@@ -117,7 +116,6 @@ class CollectorRecord:
         return cls(
             collector_id=item["job_id"].removeprefix(COLLECTOR_PREFIX),
             rules=dict(item.get("rules") or {}),
-            discovered_at=_float(item.get("discovered_at")),
         )
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jobwatch.alerts import Alert
-from jobwatch.facts import clip, error_lines, facts, group_counts, title, worst_first
+from jobwatch.facts import URL_LIMIT, clip, error_lines, facts, group_counts, title, worst_first
 
 SUBJECT_LIMIT = 99  # SNS: fewer than 100 characters
 GROUP_LISTED = 15
-URL_LIMIT = 2000
 
 
 def subject(alert: Alert) -> str:

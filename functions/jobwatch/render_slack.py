@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from jobwatch.alerts import Alert, Severity
-from jobwatch.facts import clip, error_lines, facts, group_counts, title, worst_first
+from jobwatch.facts import URL_LIMIT, clip, error_lines, facts, group_counts, title, worst_first
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
 GROUP_LISTED = 20
-URL_LIMIT = 2000
 EMOJI = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.RESOLVED: "✅", Severity.INFO: "ℹ️"}
 
 

@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
     from tests.bench.day import simulate_day  # noqa: PLC0415 - in-process moto: loaded after the servers stop
 
     day = simulate_day()
-    text = report(sizes, repeat, imports, day, CONCURRENCY, LATENCY)
+    text = report(sizes, repeat, imports, day, LATENCY)
     print(text)
     if "--update-readme" in argv:
         from tests.support.readme import write_section  # noqa: PLC0415

@@ -11,7 +11,7 @@ COLUMNS = ("Query", "Scan", "GetItem", "PutItem", "UpdateItem", "BatchGetItem", 
 GROWTH_WARMUP = 5  # runs before the resident set is taken as the baseline for growth
 
 
-def _rows(sizes: list[dict[str, Any]], concurrency: int, latency: float) -> list[str]:
+def _rows(sizes: list[dict[str, Any]], latency: float) -> list[str]:
     head = (
         "| jobs N | run | C | latency | wall | ideal ceil(N/C)×latency | ratio | Bright Data requests | "
         + " | ".join(COLUMNS)
@@ -76,10 +76,9 @@ def report(
     repeat: dict[str, Any],
     imports: dict[str, float],
     day: dict[str, Any],
-    concurrency: int,
     latency: float,
 ) -> str:
-    lines = _rows(sizes, concurrency, latency)
+    lines = _rows(sizes, latency)
     naive = ", ".join(
         f"N={s['n']}: {s['naive_wall']:.1f} s ({s['naive_wall'] / s['unchanged']['wall']:.0f}× the real run)"
         for s in sizes

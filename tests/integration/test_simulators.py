@@ -12,7 +12,6 @@ import urllib3
 
 from jobwatch.sim.aws import fake_credentials_env, moto_server
 from jobwatch.sim.brightdata import BrightDataSimulator, lifecycle
-from jobwatch.sim.slack import SlackReceiver
 
 TOKEN = "t0k3n"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -23,12 +22,6 @@ def bd() -> Iterator[BrightDataSimulator]:
     with BrightDataSimulator(token=TOKEN, base_time="2025-04-28T08:00:00.000Z") as sim:
         sim.timeout_delay = 0.4
         sim.slow_delay = 0.05
-        yield sim
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackReceiver]:
-    with SlackReceiver() as sim:
         yield sim
 
 

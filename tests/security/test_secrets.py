@@ -74,7 +74,7 @@ def test_no_error_path_lets_a_secret_out(
 
 def test_the_search_finds_a_secret_that_is_logged(capture: LogCapture) -> None:
     # Given jobwatch's own loggers logging a webhook URL as an extra key and a token in an exception message
-    url = "http://127.0.0.1:9/services/T000/B000/XXXXXXXX"
+    url = "http://127.0.0.1:9/services/T0CANARY/B0CANARY/canary7c3e9a1f"
     delivery.logger.warning("delivery failed", job_id="j_canary", error=f"post to {url} failed")
     try:
         raise ValueError(f"Invalid header value b'Bearer {TOKEN}'")

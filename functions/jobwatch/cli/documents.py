@@ -6,7 +6,6 @@ from typing import Any
 
 from jobwatch.cli.views import JobDetail, JobRow, RuleValue
 from jobwatch.engine import iso
-from jobwatch.monitor import RunSummary
 
 
 def row_document(row: JobRow) -> dict[str, Any]:
@@ -61,10 +60,6 @@ def rules_document(rules: list[RuleValue]) -> dict[str, Any]:
     return {
         r.name: {"value": list(r.value) if isinstance(r.value, tuple) else r.value, "source": r.source} for r in rules
     }
-
-
-def summary_document(summary: RunSummary) -> dict[str, Any]:
-    return summary.to_dict()
 
 
 def _iso(epoch: float | None) -> str | None:

@@ -18,6 +18,7 @@ import struct
 import threading
 import time
 import urllib.parse
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -152,7 +153,7 @@ class _HTTPServer(ThreadingHTTPServer):
         """Stay quiet about clients that disconnect; faults make that routine."""
 
 
-class LoopbackServer:
+class LoopbackServer(ABC):
     """Base of the HTTP simulators: lifecycle, fault injection, latency and the request log."""
 
     fault_kinds: frozenset[str] = frozenset({"reset", "slow", "timeout"})
@@ -278,9 +279,9 @@ class LoopbackServer:
             self.responses_429_times.clear()
 
     # -- request handling ------------------------------------------------------------------------------------
+    @abstractmethod
     def route(self, request: Request) -> Response:
-        """Answer a request normally; subclasses implement the simulated API."""
-        raise NotImplementedError
+        """Answer a request normally: each simulator implements its API here."""
 
     def status_fault(self, kind: str, headers: dict[str, str] | None, body: bytes | None) -> Response:
         """Build the response of a status fault (``kind`` is e.g. "503" or "429_no_retry_after")."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import LoopbackServer, Request, Response
 
-WEBHOOK_PATH = "/services/T000/B000/XXXXXXXX"
+WEBHOOK_PATH = "/services/T0LOOPBACK/B0LOOPBACK/sim5e1f9a2c7d4b"  # Slack's shape; a fake secret
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
